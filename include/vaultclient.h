@@ -13,17 +13,17 @@
 /* What went wrong, in the words the operator docs use. */
 typedef enum vc_status {
     VC_OK = 0,
-    VC_ERR_PERMISSION_DENIED,  /* 403: policy or token refused */
-    VC_ERR_KEY_NOT_FOUND,      /* no such Transit key (or mount) */
-    VC_ERR_CONNECTION_REFUSED, /* nothing listens at the address */
-    VC_ERR_TIMEOUT,            /* no answer within the timeout */
-    VC_ERR_SEALED,             /* 503: Vault is sealed or has no leader */
-    VC_ERR_TLS_VERIFY,         /* server certificate not trusted */
+    VC_ERR_PERMISSION_DENIED,   /* 403: policy or token refused */
+    VC_ERR_KEY_NOT_FOUND,       /* no such Transit key (or mount) */
+    VC_ERR_CONNECTION_REFUSED,  /* nothing listens at the address */
+    VC_ERR_TIMEOUT,             /* no answer within the timeout */
+    VC_ERR_SEALED,              /* 503: Vault is sealed or has no leader */
+    VC_ERR_TLS_VERIFY,          /* server certificate not trusted */
     VC_ERR_UNEXPECTED_RESPONSE, /* an answer we cannot use */
-    VC_ERR_REJECTED,           /* Vault refused the request (400, 500) */
-    VC_ERR_NETWORK,            /* other transport failure: DNS, reset */
-    VC_ERR_CONFIG,             /* the configuration is unusable */
-    VC_ERR_UNSUPPORTED,        /* key type or parameter we cannot serve */
+    VC_ERR_REJECTED,            /* Vault refused the request (400, 500) */
+    VC_ERR_NETWORK,             /* other transport failure: DNS, reset */
+    VC_ERR_CONFIG,              /* the configuration is unusable */
+    VC_ERR_UNSUPPORTED,         /* key type or parameter we cannot serve */
     VC_ERR_NO_MEMORY
 } vc_status;
 
@@ -48,8 +48,10 @@ vc_status vc_error_set(vc_error *err, vc_status status, long http_status,
     __attribute__((format(printf, 4, 5)));
 
 /*
- * Parses a duration: "10s", "500ms", "2m", "1h" or plain seconds ("10").
- * Returns VC_ERR_CONFIG for anything else, zero or negative values included.
+ * Parses a duration: "10s", "500ms", "2m", "1h", sums of them ("1m30s"),
+ * fractions ("1.5s") or plain seconds ("10", "0.25"). Returns VC_ERR_CONFIG
+ * for anything else: zero, negative values, and more milliseconds than a
+ * long holds.
  */
 vc_status vc_parse_duration(const char *text, long *ms);
 
@@ -59,26 +61,26 @@ vc_status vc_parse_duration(const char *text, long *ms);
  * released by vc_config_clear; NULL means "not set".
  */
 typedef struct vc_config {
-    char *address;         /* https://vault.example:8200 */
-    char *token;           /* a static token */
-    char *token_file;      /* re-read when it changes (Vault Agent sink) */
-    char *mount;           /* Transit mount path; default "transit" */
-    char *key_name;        /* key for a bare "vault:" URI */
-    long timeout_ms;       /* per request; default 10000 */
-    char *namespace_name;  /* X-Vault-Namespace */
-    char *ca_cert;         /* PEM bundle file */
-    char *ca_path;         /* directory of hashed CA certificates */
-    char *client_cert;     /* client certificate file, with client_key */
+    char *address;        /* https://vault.example:8200 */
+    char *token;          /* a static token */
+    char *token_file;     /* re-read when it changes (Vault Agent sink) */
+    char *mount;          /* Transit mount path; default "transit" */
+    char *key_name;       /* key for a bare "vault:" URI */
+    long timeout_ms;      /* per call, retries included; default 10000 */
+    char *namespace_name; /* X-Vault-Namespace */
+    char *ca_cert;        /* PEM bundle file */
+    char *ca_path;        /* directory of hashed CA certificates */
+    char *client_cert;    /* client certificate file, with client_key */
     char *client_key;
     char *tls_server_name; /* SNI and verified host name */
     int skip_verify;       /* 1 = do not verify the server (loudly logged) */
     char *approle_role_id;
     char *approle_secret_id;
-    char *approle_mount;   /* default "approle" */
-    long cache_ttl_ms;     /* key metadata cache; default 30000, 0 = none */
-    char *algorithm;       /* signing.algorithm from the YAML file, if any */
-    char *config_file;     /* the YAML file these settings came from */
-    char *debug;           /* log setting, see vc_log_configure */
+    char *approle_mount; /* default "approle" */
+    long cache_ttl_ms;   /* key metadata cache; default 30000, 0 = none */
+    char *algorithm;     /* signing.algorithm from the YAML file, if any */
+    char *config_file;   /* the YAML file these settings came from */
+    char *debug;         /* log setting, see vc_log_configure */
 } vc_config;
 
 #define VC_DEFAULT_MOUNT         "transit"
@@ -86,7 +88,10 @@ typedef struct vc_config {
 #define VC_DEFAULT_TIMEOUT_MS    10000L
 #define VC_DEFAULT_CACHE_TTL_MS  30000L
 
-/* Sets the defaults above on a zeroed struct. */
+/*
+ * Zeroes the struct and sets the numeric defaults; string defaults (mount,
+ * approle_mount) stay NULL and mean the VC_DEFAULT_* names above.
+ */
 void vc_config_init(vc_config *cfg);
 /* Releases every string (secrets are cleansed) and zeroes the struct. */
 void vc_config_clear(vc_config *cfg);
@@ -105,6 +110,8 @@ typedef enum vc_log_level {
     VC_LOG_DEBUG
 } vc_log_level;
 
+/* NULL or "" leaves the setting as it is; VC_ERR_CONFIG for a bad setting
+ * or a file that cannot be opened. */
 vc_status vc_log_configure(const char *setting);
 void vc_log(vc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -198,19 +205,23 @@ vc_status vc_transit_sign(vc_client *client, const char *mount,
                           unsigned char **sig, size_t *siglen, int *version,
                           vc_error *err);
 
-/* POST {mount}/verify/{name}; *valid is 1 or 0 when VC_OK is returned. */
+/*
+ * POST {mount}/verify/{name}; *valid is 1 or 0 when VC_OK is returned.
+ * version is the signature's key version; 0 takes params->key_version.
+ */
 vc_status vc_transit_verify(vc_client *client, const char *mount,
                             const char *name, const vc_sign_params *params,
                             const unsigned char *input, size_t inlen,
                             const unsigned char *sig, size_t siglen,
                             int version, int *valid, vc_error *err);
 
+/* Not sent again after a failure that leaves open whether Vault rotated:
+ * a second rotation would add a version. */
 vc_status vc_transit_rotate(vc_client *client, const char *mount,
                             const char *name, vc_error *err);
 
 /* type is a Transit key type name: "ecdsa-p256", "rsa-2048", ... */
 vc_status vc_transit_create(vc_client *client, const char *mount,
-                            const char *name, const char *type,
-                            vc_error *err);
+                            const char *name, const char *type, vc_error *err);
 
 #endif
