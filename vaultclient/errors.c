@@ -228,13 +228,14 @@ static vc_status curl_kind(CURLcode code)
     case CURLE_OPERATION_TIMEDOUT:
         return VC_ERR_TIMEOUT;
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
         return VC_ERR_TLS_VERIFY;
+    /* Files named by the settings that cannot be used: a local mistake. */
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
         return VC_ERR_CONFIG;
@@ -245,14 +246,39 @@ static vc_status curl_kind(CURLcode code)
     }
 }
 
+/*
+ * The TLS alerts by which a server turns our client certificate down (or
+ * asks for one we did not send). libcurl reports them as a generic send,
+ * receive or handshake error, which would read as a network fault.
+ */
+static int client_cert_refused(const char *detail)
+{
+    static const char *const alerts[] = {
+        "alert certificate required", "alert bad certificate",
+        "alert unknown ca", "alert certificate unknown"};
+    size_t i;
+
+    for (i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+        if (strstr(detail, alerts[i]) != NULL)
+            return 1;
+    return 0;
+}
+
 vc_status vc_error_from_curl(vc_error *err, const vc_op *op, CURLcode code,
                              const char *detail)
 {
-    vc_status kind = curl_kind(code);
+    char text[400];
 
     if (detail == NULL || *detail == '\0')
         detail = curl_easy_strerror(code);
-    return vc_error_op(err, kind, op, 0, detail);
+    if (client_cert_refused(detail)) {
+        snprintf(text, sizeof(text),
+                 "the server refused the client certificate (set "
+                 "client_cert and client_key if Vault requires one): %s",
+                 detail);
+        return vc_error_op(err, VC_ERR_TLS_VERIFY, op, 0, text);
+    }
+    return vc_error_op(err, curl_kind(code), op, 0, detail);
 }
 
 void vc_redact(char *text, size_t len, const char *secret)

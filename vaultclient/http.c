@@ -335,6 +335,9 @@ static vc_status classify(vc_exchange *x, const vc_op *op, vc_error *err)
 
 int vc_http_retryable(vc_status kind, long http_status, CURLcode code)
 {
+    /* A refused certificate or unusable settings fail the same way again. */
+    if (kind == VC_ERR_TLS_VERIFY || kind == VC_ERR_CONFIG)
+        return 0;
     switch (code) {
     case CURLE_OK:
         break;

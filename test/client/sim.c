@@ -2,13 +2,15 @@
  * vaultclient against the Transit test server: every key type signed and
  * verified locally, one connection for 100 signatures, rotation, missing
  * keys, denied and rotated tokens, faults (stall, garbage, sealed) and TLS
- * (CA file, server name, skip-verify, the TLS library context).
+ * (CA file, CA directory, server name, skip-verify, client certificates,
+ * the TLS library context).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,22 +31,34 @@
 
 #define ROOT_TOKEN "hvs.sim-root-token-for-client-tests"
 
-static vaultsim plain, tls;
+/* mtls requires a client certificate signed by client_ca_file. */
+static vaultsim plain, tls, mtls;
 static char workdir[] = "/tmp/vc-sim-XXXXXX";
+/* The servers' certificate, which is its own CA. */
 static char cert_file[128], key_file[128];
+static char client_ca_file[128], client_cert_file[128], client_key_file[128];
+/* ca_dir holds cert_file under its hash name, other_ca_dir client_ca_file. */
+static char ca_dir[128], other_ca_dir[128];
+
+typedef enum sim_kind { SIM_PLAIN, SIM_TLS, SIM_MTLS } sim_kind;
 
 /* The control calls share one kept connection: they add none to the
  * connection counts the tests check. */
-static int sim_start(vaultsim *s, const char *name, int with_tls)
+static int sim_start(vaultsim *s, const char *name, sim_kind kind)
 {
     char port_file[160];
     vaultsim_opts o = {.root_token = ROOT_TOKEN, .keep_alive = 1};
 
     snprintf(port_file, sizeof(port_file), "%s/%s.port", workdir, name);
     o.port_file = port_file;
-    if (with_tls) {
+    if (kind != SIM_PLAIN) {
         o.tls_cert = cert_file;
         o.tls_key = key_file;
+    }
+    if (kind == SIM_MTLS) {
+        o.tls_client_ca = client_ca_file;
+        o.client_cert = client_cert_file;
+        o.client_key = client_key_file;
     }
     return vaultsim_start(s, &o) ? 0 : -1;
 }
@@ -81,29 +95,40 @@ typedef struct client_opts {
     const char *token_file;
     long timeout_ms;
     const char *ca_cert;
+    const char *ca_path;
+    const char *client_cert;
+    const char *client_key;
     const char *server_name;
     int skip_verify;
 } client_opts;
 
+static char *dup_or_null(const char *text)
+{
+    return text != NULL ? strdup(text) : NULL;
+}
+
 static vc_client *sim_client(const vaultsim *s, const client_opts *o)
 {
+    static const client_opts defaults = {0};
     vc_config cfg;
     vc_client *c = NULL;
     vc_error err;
 
+    if (o == NULL)
+        o = &defaults;
     vc_config_init(&cfg);
     cfg.address = strdup(s->address);
-    if (o == NULL || o->token_file == NULL)
-        cfg.token = strdup(o && o->token ? o->token : ROOT_TOKEN);
-    if (o != NULL && o->token_file != NULL)
-        cfg.token_file = strdup(o->token_file);
-    if (o != NULL && o->timeout_ms > 0)
+    if (o->token_file == NULL)
+        cfg.token = strdup(o->token ? o->token : ROOT_TOKEN);
+    cfg.token_file = dup_or_null(o->token_file);
+    if (o->timeout_ms > 0)
         cfg.timeout_ms = o->timeout_ms;
-    if (o != NULL && o->ca_cert != NULL)
-        cfg.ca_cert = strdup(o->ca_cert);
-    if (o != NULL && o->server_name != NULL)
-        cfg.tls_server_name = strdup(o->server_name);
-    cfg.skip_verify = o ? o->skip_verify : 0;
+    cfg.ca_cert = dup_or_null(o->ca_cert);
+    cfg.ca_path = dup_or_null(o->ca_path);
+    cfg.client_cert = dup_or_null(o->client_cert);
+    cfg.client_key = dup_or_null(o->client_key);
+    cfg.tls_server_name = dup_or_null(o->server_name);
+    cfg.skip_verify = o->skip_verify;
     if (vc_client_new(&cfg, &c, &err) != VC_OK)
         fail_msg("client: %s", err.message);
     vc_config_clear(&cfg);
@@ -129,89 +154,186 @@ static cJSON *sim_api(vc_client *c, const char *method, const char *path,
     return json;
 }
 
-/* A self-signed certificate for "vault.test" (not for 127.0.0.1). */
-static int make_certificate(void)
+typedef struct cert_ext {
+    int nid;
+    const char *value;
+} cert_ext;
+
+/*
+ * A certificate for cn and pkey, signed by issuer and issuer_key or, when
+ * issuer is NULL, self-signed; exts ends with {NID_undef, NULL}.
+ */
+static X509 *make_cert(const char *cn, EVP_PKEY *pkey, X509 *issuer,
+                       EVP_PKEY *issuer_key, const cert_ext *exts)
 {
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    static long serial = 1;
     X509 *x = X509_new();
+    X509_NAME *name = X509_get_subject_name(x);
     X509V3_CTX ctx;
     X509_EXTENSION *ext;
-    X509_NAME *name = X509_get_subject_name(x);
-    FILE *f;
     int ok = pkey != NULL && x != NULL;
 
     ok = ok && X509_set_version(x, X509_VERSION_3);
-    ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
     ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), -3600);
     ok = ok && X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                          (const unsigned char *)"vault.test",
-                                          -1, -1, 0);
-    ok = ok && X509_set_issuer_name(x, name) && X509_set_pubkey(x, pkey);
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    ext =
-        X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:vault.test");
-    ok = ok && ext != NULL && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "CA:TRUE");
-    ok = ok && ext != NULL && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    ok = ok && X509_sign(x, pkey, EVP_sha256()) > 0;
-    if (ok && (f = fopen(cert_file, "w")) != NULL) {
+                                          (const unsigned char *)cn, -1, -1, 0);
+    ok = ok &&
+         X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    ok = ok && X509_set_pubkey(x, pkey);
+    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+    for (; ok && exts->value != NULL; exts++) {
+        ext = X509V3_EXT_conf_nid(NULL, &ctx, exts->nid, exts->value);
+        ok = ext != NULL && X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    ok = ok && X509_sign(x, issuer ? issuer_key : pkey, EVP_sha256()) > 0;
+    if (!ok) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Writes x (unless NULL) and pkey (unless NULL) as PEM; 1 on success. */
+static int write_pem(const char *path, X509 *x, EVP_PKEY *pkey)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f != NULL;
+
+    if (ok && x != NULL)
         ok = PEM_write_X509(f, x);
-        fclose(f);
-    }
-    if (ok && (f = fopen(key_file, "w")) != NULL) {
+    if (ok && pkey != NULL)
         ok = PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
-        fclose(f);
-    }
-    X509_free(x);
-    EVP_PKEY_free(pkey);
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    return ok;
+}
+
+/*
+ * The servers' self-signed certificate for "vault.test" (not for
+ * 127.0.0.1), which clients trust as their CA; a CA for client
+ * certificates, and a client certificate it signed.
+ */
+static int make_certificates(void)
+{
+    static const cert_ext server_exts[] = {
+        {NID_subject_alt_name, "DNS:vault.test"},
+        {NID_basic_constraints, "CA:TRUE"},
+        {NID_undef, NULL}};
+    static const cert_ext ca_exts[] = {
+        {NID_basic_constraints, "critical,CA:TRUE"}, {NID_undef, NULL}};
+    static const cert_ext client_exts[] = {{NID_basic_constraints, "CA:FALSE"},
+                                           {NID_ext_key_usage, "clientAuth"},
+                                           {NID_undef, NULL}};
+    EVP_PKEY *server_key = EVP_EC_gen("P-256"), *ca_key = EVP_EC_gen("P-256");
+    EVP_PKEY *client_key = EVP_EC_gen("P-256");
+    X509 *server, *ca, *client;
+    int ok;
+
+    server = make_cert("vault.test", server_key, NULL, NULL, server_exts);
+    ca = make_cert("vaultclient test client CA", ca_key, NULL, NULL, ca_exts);
+    client = make_cert("vaultclient test client", client_key, ca, ca_key,
+                       client_exts);
+    ok = server != NULL && ca != NULL && client != NULL;
+    ok = ok && write_pem(cert_file, server, NULL) &&
+         write_pem(key_file, NULL, server_key);
+    ok = ok && write_pem(client_ca_file, ca, NULL);
+    ok = ok && write_pem(client_cert_file, client, NULL) &&
+         write_pem(client_key_file, NULL, client_key);
+    X509_free(server);
+    X509_free(ca);
+    X509_free(client);
+    EVP_PKEY_free(server_key);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(client_key);
     return ok ? 0 : -1;
+}
+
+/*
+ * A directory for ca_path holding the CA certificate in ca_file under the
+ * name `openssl rehash` gives it (subject hash, ".0"), as a symbolic link.
+ */
+static int make_ca_dir(const char *dir, const char *ca_file)
+{
+    char link[256];
+    X509 *x = NULL;
+    FILE *f = fopen(ca_file, "r");
+    int ok = f != NULL && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL;
+
+    if (f != NULL)
+        fclose(f);
+    ok = ok && mkdir(dir, 0700) == 0;
+    ok = ok && snprintf(link, sizeof(link), "%s/%08lx.0", dir,
+                        X509_subject_name_hash(x)) < (int)sizeof(link);
+    ok = ok && symlink(ca_file, link) == 0;
+    X509_free(x);
+    return ok ? 0 : -1;
+}
+
+/* Mounts transit and creates the ECDSA key "ec"; returns the client. */
+static vc_client *sim_transit_ec(vaultsim *s, const client_opts *o)
+{
+    vc_client *c = sim_client(s, o);
+
+    cJSON_Delete(
+        sim_api(c, "POST", "sys/mounts/transit", "{\"type\":\"transit\"}"));
+    assert_int_equal(vc_transit_create(c, NULL, "ec", "ecdsa-p256", NULL),
+                     VC_OK);
+    return c;
+}
+
+static void workdir_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", workdir, name);
 }
 
 static int sim_up(void **state)
 {
+    client_opts with_cert = {.skip_verify = 1,
+                             .client_cert = client_cert_file,
+                             .client_key = client_key_file};
     vc_client *c;
 
     if (mkdtemp(workdir) == NULL)
         return -1;
-    snprintf(cert_file, sizeof(cert_file), "%s/cert.pem", workdir);
-    snprintf(key_file, sizeof(key_file), "%s/key.pem", workdir);
-    if (make_certificate() != 0 || sim_start(&plain, "plain", 0) != 0 ||
-        sim_start(&tls, "tls", 1) != 0)
+    workdir_path(cert_file, sizeof(cert_file), "cert.pem");
+    workdir_path(key_file, sizeof(key_file), "key.pem");
+    workdir_path(client_ca_file, sizeof(client_ca_file), "client-ca.pem");
+    workdir_path(client_cert_file, sizeof(client_cert_file), "client.pem");
+    workdir_path(client_key_file, sizeof(client_key_file), "client.key");
+    workdir_path(ca_dir, sizeof(ca_dir), "ca-dir");
+    workdir_path(other_ca_dir, sizeof(other_ca_dir), "other-ca-dir");
+    if (make_certificates() != 0 || make_ca_dir(ca_dir, cert_file) != 0 ||
+        make_ca_dir(other_ca_dir, client_ca_file) != 0 ||
+        sim_start(&plain, "plain", SIM_PLAIN) != 0 ||
+        sim_start(&tls, "tls", SIM_TLS) != 0 ||
+        sim_start(&mtls, "mtls", SIM_MTLS) != 0)
         return -1;
-    c = sim_client(&plain, NULL);
-    cJSON_Delete(
-        sim_api(c, "POST", "sys/mounts/transit", "{\"type\":\"transit\"}"));
-    assert_int_equal(vc_transit_create(c, NULL, "ec", "ecdsa-p256", NULL),
-                     VC_OK);
+    c = sim_transit_ec(&plain, NULL);
     assert_int_equal(vc_transit_create(c, NULL, "rsa", "rsa-2048", NULL),
                      VC_OK);
     assert_int_equal(vc_transit_create(c, NULL, "ed", "ed25519", NULL), VC_OK);
     vc_client_free(c);
-    c = sim_client(&tls, &(client_opts){.skip_verify = 1});
-    cJSON_Delete(
-        sim_api(c, "POST", "sys/mounts/transit", "{\"type\":\"transit\"}"));
-    assert_int_equal(vc_transit_create(c, NULL, "ec", "ecdsa-p256", NULL),
-                     VC_OK);
-    vc_client_free(c);
+    vc_client_free(sim_transit_ec(&tls, &(client_opts){.skip_verify = 1}));
+    vc_client_free(sim_transit_ec(&mtls, &with_cert));
     return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw)
+{
+    return remove(path);
 }
 
 static int sim_down(void **state)
 {
-    static const char *const names[] = {"cert.pem", "key.pem"};
-    char path[160];
-    size_t i;
-
     vaultsim_stop(&plain);
     vaultsim_stop(&tls);
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", workdir, names[i]);
-        unlink(path);
-    }
-    rmdir(workdir);
+    vaultsim_stop(&mtls);
+    /* Depth first, and symbolic links are removed, never followed. */
+    nftw(workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
@@ -540,10 +662,10 @@ static void test_sim_faults(void **state)
     vc_client_free(c);
 }
 
-static vc_status tls_read(const client_opts *o, OSSL_LIB_CTX *libctx,
-                          vc_error *err)
+static vc_status tls_read(vaultsim *s, const client_opts *o,
+                          OSSL_LIB_CTX *libctx, vc_error *err)
 {
-    vc_client *c = sim_client(&tls, o);
+    vc_client *c = sim_client(s, o);
     vc_transit_key *key = NULL;
     vc_status st;
 
@@ -563,16 +685,66 @@ static void test_sim_tls(void **state)
     vc_error err;
 
     ERR_clear_error();
-    assert_int_equal(tls_read(&trusted, NULL, &err), VC_OK);
+    assert_int_equal(tls_read(&tls, &trusted, NULL, &err), VC_OK);
     /* The certificate names vault.test, not 127.0.0.1. */
-    assert_int_equal(tls_read(&no_name, NULL, &err), VC_ERR_TLS_VERIFY);
+    assert_int_equal(tls_read(&tls, &no_name, NULL, &err), VC_ERR_TLS_VERIFY);
     assert_non_null(strstr(err.message, "vault transit: TLS verification "
                                         "failed: read mount=transit key=ec"));
-    assert_int_equal(tls_read(&no_ca, NULL, &err), VC_ERR_TLS_VERIFY);
-    assert_int_equal(tls_read(&skip, NULL, &err), VC_OK);
+    assert_int_equal(tls_read(&tls, &no_ca, NULL, &err), VC_ERR_TLS_VERIFY);
+    assert_int_equal(tls_read(&tls, &skip, NULL, &err), VC_OK);
     /* A failed handshake reports through vc_error alone: libcurl's OpenSSL
      * errors must not stay behind on the caller's error queue. */
     assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* ca_path alone, without ca_cert: a directory holding the server's CA under
+ * its hash name is enough, one holding only another CA is not. */
+static void test_sim_tls_ca_path(void **state)
+{
+    client_opts hashed = {.ca_path = ca_dir, .server_name = "vault.test"};
+    client_opts other = {.ca_path = other_ca_dir, .server_name = "vault.test"};
+    vc_error err;
+
+    ERR_clear_error();
+    assert_int_equal(tls_read(&tls, &hashed, NULL, &err), VC_OK);
+    assert_int_equal(tls_read(&tls, &other, NULL, &err), VC_ERR_TLS_VERIFY);
+    assert_non_null(strstr(err.message, "vault transit: TLS verification "
+                                        "failed: read mount=transit key=ec"));
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+/*
+ * A server that requires client certificates: a client presenting one its
+ * CA signed gets through. One presenting none fails after the handshake
+ * (TLS 1.3 tells the client with an alert, once it has sent its request),
+ * and the message must say that a certificate was required.
+ */
+static void test_sim_tls_client_certificate(void **state)
+{
+    client_opts with_cert = {.ca_cert = cert_file,
+                             .server_name = "vault.test",
+                             .client_cert = client_cert_file,
+                             .client_key = client_key_file};
+    client_opts no_cert = {.ca_cert = cert_file, .server_name = "vault.test"};
+    int connections, reads;
+    vc_error err;
+
+    ERR_clear_error();
+    assert_int_equal(tls_read(&mtls, &with_cert, NULL, &err), VC_OK);
+    sim_reset(&mtls);
+    assert_int_equal(tls_read(&mtls, &no_cert, NULL, &err), VC_ERR_TLS_VERIFY);
+    print_message("without a client certificate: %s\n", err.message);
+    assert_non_null(strstr(err.message, "vault transit: TLS verification "
+                                        "failed: read mount=transit key=ec"));
+    assert_non_null(strstr(err.message, "set client_cert and client_key"));
+    assert_non_null(strstr(err.message, "certificate required"));
+    assert_int_equal(ERR_peek_error(), 0);
+    sim_stats(&mtls, "transit/keys/ec", &connections, &reads);
+    assert_int_equal(reads, 0);
+    /* A refused certificate is refused again: one handshake, no retry.
+     * The control requests share one kept-alive connection opened before
+     * the reset, so they add none. */
+    assert_int_equal(connections, 1);
 }
 
 /* One TLS connection serves every request of a client: the handshake is
@@ -610,9 +782,9 @@ static void test_sim_tls_libctx(void **state)
 
     assert_non_null(base);
     assert_non_null(dflt);
-    assert_int_not_equal(tls_read(&trusted, bare, &err), VC_OK);
+    assert_int_not_equal(tls_read(&tls, &trusted, bare, &err), VC_OK);
     print_message("TLS in a context without algorithms: %s\n", err.message);
-    assert_int_equal(tls_read(&trusted, full, &err), VC_OK);
+    assert_int_equal(tls_read(&tls, &trusted, full, &err), VC_OK);
     /* The thread's default is restored after each exchange. */
     assert_ptr_equal(OSSL_LIB_CTX_set0_default(NULL), before);
     OSSL_PROVIDER_unload(base);
@@ -632,6 +804,8 @@ int sim_tests(void)
         cmocka_unit_test(test_sim_denied_and_rotated_token),
         cmocka_unit_test(test_sim_faults),
         cmocka_unit_test(test_sim_tls),
+        cmocka_unit_test(test_sim_tls_ca_path),
+        cmocka_unit_test(test_sim_tls_client_certificate),
         cmocka_unit_test(test_sim_tls_one_connection),
         cmocka_unit_test(test_sim_tls_libctx),
     };

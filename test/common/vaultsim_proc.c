@@ -47,18 +47,27 @@ static int read_port(const char *file)
 static void run_server(const char *program, const char *port_file,
                        const vaultsim_opts *o, pid_t parent)
 {
+    const char *argv[16] = {program,        "--listen",    "127.0.0.1:0",
+                            "--root-token", o->root_token, "--port-file",
+                            port_file};
+    int n = 7;
+
     /* The server goes when the test does, however it ends: a cmocka group
      * whose setup failed runs no teardown. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(127);
-    if (o->tls_cert != NULL && o->tls_key != NULL)
-        execl(program, program, "--listen", "127.0.0.1:0", "--root-token",
-              o->root_token, "--port-file", port_file, "--tls-cert",
-              o->tls_cert, "--tls-key", o->tls_key, (char *)NULL);
-    else
-        execl(program, program, "--listen", "127.0.0.1:0", "--root-token",
-              o->root_token, "--port-file", port_file, (char *)NULL);
+    if (o->tls_cert != NULL && o->tls_key != NULL) {
+        argv[n++] = "--tls-cert";
+        argv[n++] = o->tls_cert;
+        argv[n++] = "--tls-key";
+        argv[n++] = o->tls_key;
+        if (o->tls_client_ca != NULL) {
+            argv[n++] = "--tls-client-ca";
+            argv[n++] = o->tls_client_ca;
+        }
+    }
+    execv(program, (char *const *)argv);
     _exit(127);
 }
 
@@ -82,14 +91,23 @@ static int wait_for_port(vaultsim *s, const char *program)
     return port;
 }
 
+/* Copies text (NULL: "") into buf; 0 when it does not fit. */
+static int copy_text(char *buf, size_t size, const char *text)
+{
+    int n = snprintf(buf, size, "%s", text ? text : "");
+
+    return n >= 0 && (size_t)n < size;
+}
+
 int vaultsim_start(vaultsim *s, const vaultsim_opts *o)
 {
     const char *program = vaultsim_program();
     pid_t parent = getpid();
-    int port, n;
+    int port;
 
-    n = snprintf(s->port_file, sizeof(s->port_file), "%s", o->port_file);
-    if (n < 0 || (size_t)n >= sizeof(s->port_file))
+    if (!copy_text(s->port_file, sizeof(s->port_file), o->port_file) ||
+        !copy_text(s->client_cert, sizeof(s->client_cert), o->client_cert) ||
+        !copy_text(s->client_key, sizeof(s->client_key), o->client_key))
         return 0;
     s->keep_alive = o->keep_alive;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -165,6 +183,10 @@ static void set_options(const vaultsim *s, CURL *h, const char *url,
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    if (s->client_cert[0] != '\0') {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, s->client_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, s->client_key);
+    }
 }
 
 long vaultsim_http(vaultsim *s, const char *method, const char *path,

@@ -18,6 +18,12 @@ typedef struct vaultsim_opts {
     /* Both set: the server speaks https with this certificate and key. */
     const char *tls_cert;
     const char *tls_key;
+    /* With tls_cert: clients must present a certificate from this CA. */
+    const char *tls_client_ca;
+    /* The certificate and key our own exchanges present (for a server
+     * started with tls_client_ca). */
+    const char *client_cert;
+    const char *client_key;
     /*
      * Every exchange of ours goes over one kept connection, so after the
      * first they add nothing to the server's connection count. Otherwise
@@ -31,6 +37,8 @@ typedef struct vaultsim {
     pid_t pid;
     char address[64]; /* http(s)://127.0.0.1:PORT */
     char port_file[256];
+    char client_cert[256]; /* empty: none */
+    char client_key[256];
     int keep_alive;
     CURL *curl;
 } vaultsim;

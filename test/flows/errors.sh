@@ -11,18 +11,6 @@ key_create k ecdsa-p256
 key_pub k 1 "$T/pub.pem"
 echo data >"$T/data"
 
-# assert_detail PART...: the provider's error line names each PART.
-assert_detail() {
-    local line part
-    line=$(grep -F 'vault transit:' "$T/err" | head -n 1)
-    for part in "$@"; do
-        [[ $line == *"$part"* ]] || {
-            show "$T/err" >&2
-            fail "the error line lacks '$part'"
-        }
-    done
-}
-
 step "a token that may read the key but not sign"
 policy_write read-only 'path "transit/keys/k" { capabilities = ["read"] }'
 token=$(token_create read-only)

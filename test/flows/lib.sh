@@ -102,9 +102,53 @@ make_tls_cert() {
     }
 }
 
-# vs_start [tls|plain]: starts a server on a free loopback port with a fresh
-# root token and waits (at most 10 s) until it answers. Sets VS_ADDR, VS_PID,
-# VS_CA (TLS only), ROOT_TOKEN, and points the provider at it.
+# cert_issue DIR NAME SUBJECT [-addext EXT]...: a P-256 key DIR/NAME.key and
+# a certificate DIR/NAME.crt signed by DIR/ca.crt.
+cert_issue() {
+    local dir=$1 name=$2 subject=$3
+    shift 3
+    plain req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -days 1 -subj "$subject" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+        -addext basicConstraints=critical,CA:FALSE "$@" \
+        -keyout "$dir/$name.key" -out "$dir/$name.crt" 2>"$dir/$name.err" || {
+        show "$dir/$name.err" >&2
+        fail "could not make the certificate $name"
+    }
+}
+
+# make_mtls_certs DIR: a CA (ca.crt, also under its hash name in DIR/ca-dir
+# for ca_path), the server's certificate for 127.0.0.1 (tls.crt, tls.key)
+# and a client certificate (client.crt, client.key), both signed by the CA.
+make_mtls_certs() {
+    local dir=$1
+    plain req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -days 1 -subj "/CN=vault-provider flow test CA" \
+        -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>"$dir/ca.err" || {
+        show "$dir/ca.err" >&2
+        fail "could not make a CA certificate"
+    }
+    cert_issue "$dir" tls /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+        -addext extendedKeyUsage=serverAuth
+    cert_issue "$dir" client "/CN=vault-provider flow test client" \
+        -addext extendedKeyUsage=clientAuth
+    mkdir "$dir/ca-dir"
+    cp "$dir/ca.crt" "$dir/ca-dir/"
+    plain rehash "$dir/ca-dir" 2>"$dir/rehash.err" || {
+        show "$dir/rehash.err" >&2
+        fail "openssl rehash $dir/ca-dir failed"
+    }
+    compgen -G "$dir/ca-dir/*.0" >/dev/null ||
+        fail "openssl rehash made no hash link in $dir/ca-dir"
+}
+
+# vs_start [plain|tls|mtls]: starts a server on a free loopback port with a
+# fresh root token and waits (at most 10 s) until it answers. Sets VS_ADDR,
+# VS_PID, ROOT_TOKEN, and points the provider at it. tls: a self-signed
+# certificate, VS_CA. mtls: also requires client certificates from its CA;
+# sets VS_CA, VS_CA_DIR (hashed, for ca_path), VS_CLIENT_CERT and
+# VS_CLIENT_KEY, but gives the provider only ca_cert.
 vs_start() {
     local dir tls=${1-} deadline port args=()
     dir=$(mktemp -d "$T/vs.XXXXXX")
@@ -114,9 +158,20 @@ vs_start() {
     CURL_TLS=()
     if [[ $tls == tls ]]; then
         make_tls_cert "$dir"
-        args=(--tls-cert "$dir/tls.crt" --tls-key "$dir/tls.key")
         VS_CA=$dir/tls.crt
-        CURL_TLS=(--cacert "$VS_CA")
+    elif [[ $tls == mtls ]]; then
+        make_mtls_certs "$dir"
+        VS_CA=$dir/ca.crt
+        # shellcheck disable=SC2034 # for the flow scripts (tls.sh)
+        VS_CA_DIR=$dir/ca-dir
+        VS_CLIENT_CERT=$dir/client.crt
+        VS_CLIENT_KEY=$dir/client.key
+        args=(--tls-client-ca "$VS_CA")
+        CURL_TLS=(--cert "$VS_CLIENT_CERT" --key "$VS_CLIENT_KEY")
+    fi
+    if [[ -n $VS_CA ]]; then
+        args+=(--tls-cert "$dir/tls.crt" --tls-key "$dir/tls.key")
+        CURL_TLS+=(--cacert "$VS_CA")
     fi
     "$VAULTSIM" --listen 127.0.0.1:0 --root-token "$ROOT_TOKEN" \
         --port-file "$dir/port" "${args[@]}" >"$dir/log" 2>&1 &
@@ -135,7 +190,7 @@ vs_start() {
         sleep 0.02 # polling a file: there is nothing to wait on instead
     done
     port=$(<"$dir/port")
-    if [[ $tls == tls ]]; then
+    if [[ -n $VS_CA ]]; then
         VS_ADDR=https://127.0.0.1:$port
     else
         VS_ADDR=http://127.0.0.1:$port
@@ -263,6 +318,9 @@ declare -A PROV_ENV_NAME=(
     [address]=VAULT_ADDR
     [token]=VAULT_TOKEN
     [ca_cert]=VAULT_CACERT
+    [ca_path]=VAULT_CAPATH
+    [client_cert]=VAULT_CLIENT_CERT
+    [client_key]=VAULT_CLIENT_KEY
     [timeout]=VAULT_CLIENT_TIMEOUT
     [namespace]=VAULT_NAMESPACE
     [mount]=AUTHPLANE_VAULT_TRANSIT_MOUNT
@@ -412,6 +470,18 @@ must_fail() {
         show "$T/err" >&2
         fail "expected '$text' in stderr of: $LAST_CMD (exit $RC)"
     fi
+}
+
+# assert_detail PART...: the provider's error line names each PART.
+assert_detail() {
+    local line part
+    line=$(grep -F 'vault transit:' "$T/err" | head -n 1)
+    for part in "$@"; do
+        [[ $line == *"$part"* ]] || {
+            show "$T/err" >&2
+            fail "the error line lacks '$part'"
+        }
+    done
 }
 
 assert_eq() {

@@ -216,8 +216,8 @@ static void test_curl_classification(void **state)
         {CURLE_COULDNT_CONNECT, VC_ERR_CONNECTION_REFUSED},
         {CURLE_OPERATION_TIMEDOUT, VC_ERR_TIMEOUT},
         {CURLE_PEER_FAILED_VERIFICATION, VC_ERR_TLS_VERIFY},
-        {CURLE_SSL_CACERT_BADFILE, VC_ERR_TLS_VERIFY},
-        {CURLE_SSL_CERTPROBLEM, VC_ERR_TLS_VERIFY},
+        {CURLE_SSL_CACERT_BADFILE, VC_ERR_CONFIG},
+        {CURLE_SSL_CERTPROBLEM, VC_ERR_CONFIG},
         {CURLE_SSL_CONNECT_ERROR, VC_ERR_NETWORK},
         {CURLE_COULDNT_RESOLVE_HOST, VC_ERR_NETWORK},
         {CURLE_RECV_ERROR, VC_ERR_NETWORK},
@@ -243,6 +243,24 @@ static void test_curl_classification(void **state)
     vc_error_from_curl(&err, &sign_op, CURLE_OPERATION_TIMEDOUT, NULL);
     assert_non_null(
         strstr(err.message, curl_easy_strerror(CURLE_OPERATION_TIMEDOUT)));
+    /* A server turning the client certificate down, as libcurl words it
+     * for TLS 1.3 (on read) and TLS 1.2 (in the handshake). */
+    assert_int_equal(vc_error_from_curl(&err, &sign_op, CURLE_RECV_ERROR,
+                                        "OpenSSL SSL_read: error:0A00045C:SSL "
+                                        "routines::tlsv13 alert certificate "
+                                        "required, errno 0"),
+                     VC_ERR_TLS_VERIFY);
+    assert_non_null(strstr(err.message, "vault transit: TLS verification "
+                                        "failed: sign mount=transit key=k"));
+    assert_non_null(strstr(err.message, "set client_cert and client_key"));
+    assert_int_equal(vc_error_from_curl(&err, &sign_op, CURLE_SSL_CONNECT_ERROR,
+                                        "error:0A000412:SSL routines::sslv3 "
+                                        "alert bad certificate"),
+                     VC_ERR_TLS_VERIFY);
+    /* Other receive errors stay network errors. */
+    assert_int_equal(vc_error_from_curl(&err, &sign_op, CURLE_RECV_ERROR,
+                                        "Connection reset by peer"),
+                     VC_ERR_NETWORK);
 }
 
 static void test_redact(void **state)
@@ -295,6 +313,10 @@ static void test_retryable(void **state)
     assert_false(vc_http_retryable(VC_ERR_SEALED, 503, CURLE_OK));
     assert_false(vc_http_retryable(VC_ERR_REJECTED, 500, CURLE_OK));
     assert_false(vc_http_retryable(VC_ERR_REJECTED, 501, CURLE_OK));
+    /* A receive error is retried unless it was a refused certificate. */
+    assert_true(vc_http_retryable(VC_ERR_NETWORK, 0, CURLE_RECV_ERROR));
+    assert_false(vc_http_retryable(VC_ERR_TLS_VERIFY, 0, CURLE_RECV_ERROR));
+    assert_false(vc_http_retryable(VC_ERR_CONFIG, 0, CURLE_SSL_CERTPROBLEM));
     assert_false(vc_http_retryable(VC_ERR_REJECTED, 400, CURLE_OK));
     assert_false(vc_http_retryable(VC_ERR_PERMISSION_DENIED, 403, CURLE_OK));
     assert_false(vc_http_retryable(VC_ERR_KEY_NOT_FOUND, 404, CURLE_OK));

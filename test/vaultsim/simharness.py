@@ -26,10 +26,15 @@ STOP_TIMEOUT = 10
 class SimProcess:
     """One vaultsim server; the port comes from its port file."""
 
-    def __init__(self, listen="127.0.0.1:0", tls=None, host="127.0.0.1"):
-        """tls is (certificate, key, CA file) for --tls-cert/--tls-key."""
+    def __init__(self, listen="127.0.0.1:0", tls=None, host="127.0.0.1",
+                 client_ca=None, client_cert=None):
+        """tls is (certificate, key, CA file) for --tls-cert/--tls-key;
+        client_ca goes to --tls-client-ca, and client_cert, a (certificate,
+        key) pair, is what this harness's own requests present."""
         self.listen = listen
         self.tls = tls
+        self.client_ca = client_ca
+        self.client_cert = client_cert
         self.verify = tls[2] if tls else True
         self.host = host
         self.root_token = "root-" + secrets.token_hex(8)
@@ -51,6 +56,8 @@ class SimProcess:
                self.root_token, "--port-file", self.port_file, "--verbose"]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        if self.client_ca:
+            cmd += ["--tls-client-ca", self.client_ca]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                          stderr=log)
@@ -94,13 +101,13 @@ class SimProcess:
             return ""
 
     def session(self):
-        return local_session(self.verify)
+        return local_session(self.verify, self.client_cert)
 
     def client(self, token=None, timeout=30):
         """An hvac client; the root token unless told otherwise."""
         client = hvac.Client(url=self.url, token=token or self.root_token,
-                             verify=self.verify, timeout=timeout,
-                             session=local_session(self.verify))
+                             verify=self.verify, cert=self.client_cert,
+                             timeout=timeout, session=self.session())
         self.clients.append(client)
         return client
 
@@ -125,11 +132,13 @@ class SimProcess:
                                    timeout=30)
 
 
-def local_session(verify=True):
+def local_session(verify=True, cert=None):
+    """cert: None, or the (certificate, key) files to present."""
     session = requests.Session()
     # HTTP(S)_PROXY and friends must not send test traffic anywhere else.
     session.trust_env = False
     session.verify = verify
+    session.cert = cert
     return session
 
 

@@ -1,7 +1,8 @@
 """Contract tests of vaultsim's transport and test-control interface: the
 /_sim/ stats, reset and fault modes (stall, garbage, sealed), keep-alive
-connections, response speed on keep-alive, TLS with a generated CA, IPv6,
-the port file and a clean exit on SIGTERM."""
+connections, response speed on keep-alive, TLS with a generated CA, client
+certificates required by --tls-client-ca, IPv6, the port file and a clean
+exit on SIGTERM."""
 
 import base64
 import datetime
@@ -9,6 +10,8 @@ import ipaddress
 import json
 import os
 import socket
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -21,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from simharness import SimProcess, SimTestCase, local_session
+from simharness import VAULTSIM, SimProcess, SimTestCase, local_session
 
 INPUT = base64.b64encode(b"payload").decode()
 
@@ -230,41 +233,69 @@ def _ipv6_loopback_available():
         return False
 
 
-def make_ca_and_server_cert(directory):
-    """A CA and a server certificate for 127.0.0.1 and localhost."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                            "vaultsim test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name)
-          .issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                         critical=True)
-          .sign(ca_key, hashes.SHA256()))
+def make_ca(common_name):
+    """A self-signed CA: (certificate, key)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(
-                NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = {name: os.path.join(directory, name)
-             for name in ("ca.pem", "server.pem", "server.key")}
-    _write(paths["ca.pem"], ca.public_bytes(serialization.Encoding.PEM))
-    _write(paths["server.pem"], cert.public_bytes(serialization.Encoding.PEM))
-    _write(paths["server.key"], key.private_bytes(
+    cert = _issue(common_name, key.public_key(), None, key,
+                  [(x509.BasicConstraints(ca=True, path_length=None), True)])
+    return cert, key
+
+
+def _issue(common_name, public_key, ca, ca_key, extensions):
+    """A certificate for common_name signed by ca (self-signed when None),
+    valid from five minutes ago for a day."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(ca.subject if ca else name)
+               .public_key(public_key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=1)))
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def write_leaf(directory, name, common_name, ca, ca_key, extensions):
+    """A new key and a certificate for it signed by ca, written to
+    NAME.pem and NAME.key; returns their paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _issue(common_name, key.public_key(), ca, ca_key, extensions)
+    paths = (os.path.join(directory, name + ".pem"),
+             os.path.join(directory, name + ".key"))
+    _write(paths[0], cert.public_bytes(serialization.Encoding.PEM))
+    _write(paths[1], key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     return paths
+
+
+def write_ca(directory, name, common_name):
+    """A new CA whose certificate goes to NAME.pem: (certificate, key)."""
+    ca, ca_key = make_ca(common_name)
+    _write(os.path.join(directory, name + ".pem"),
+           ca.public_bytes(serialization.Encoding.PEM))
+    return ca, ca_key
+
+
+def make_ca_and_server_cert(directory):
+    """A CA and a server certificate for 127.0.0.1 and localhost."""
+    ca, ca_key = write_ca(directory, "ca", "vaultsim test CA")
+    write_leaf(directory, "server", "localhost", ca, ca_key, [
+        (x509.SubjectAlternativeName([
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)])
+    paths = {name: os.path.join(directory, name)
+             for name in ("ca.pem", "server.pem", "server.key")}
+    return paths
+
+
+def make_client_cert(directory, name, ca, ca_key):
+    """A TLS client certificate signed by ca: (NAME.pem, NAME.key)."""
+    return write_leaf(directory, name, "vaultsim test client", ca, ca_key, [
+        (x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]),
+         False)])
 
 
 def _write(path, data):
@@ -272,14 +303,31 @@ def _write(path, data):
         f.write(data)
 
 
-class TLSTest(unittest.TestCase):
+def mount_and_sign(client, name, key_type):
+    """Mounts transit, creates the key and returns its signature of
+    INPUT."""
+    client.sys.enable_secrets_engine(backend_type="transit", path="transit")
+    client.secrets.transit.create_key(name=name, key_type=key_type)
+    signed = client.secrets.transit.sign_data(name=name, hash_input=INPUT)
+    return signed["data"]["signature"]
+
+
+class TLSServerCase(unittest.TestCase):
+    """One TLS server per class, with a CA and a server certificate made
+    for it; sim_options adds options of SimProcess."""
+
+    @classmethod
+    def sim_options(cls, directory):
+        return {}
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory(prefix="vaultsim-tls-")
         cls.paths = make_ca_and_server_cert(cls.dir.name)
         cls.sim = SimProcess(tls=(cls.paths["server.pem"],
                                   cls.paths["server.key"],
-                                  cls.paths["ca.pem"])).start()
+                                  cls.paths["ca.pem"]),
+                             **cls.sim_options(cls.dir.name)).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -290,15 +338,12 @@ class TLSTest(unittest.TestCase):
         if status != 0:
             raise AssertionError("vaultsim exit status %s" % status)
 
+
+class TLSTest(TLSServerCase):
     def test_hvac_over_tls_with_the_ca_file(self):
-        client = self.sim.client()
         self.assertTrue(self.sim.url.startswith("https://"))
-        client.sys.enable_secrets_engine(backend_type="transit",
-                                         path="transit")
-        client.secrets.transit.create_key(name="tls", key_type="ed25519")
-        signed = client.secrets.transit.sign_data(name="tls",
-                                                  hash_input=INPUT)
-        self.assertTrue(signed["data"]["signature"].startswith("vault:v1:"))
+        self.assertTrue(mount_and_sign(self.sim.client(), "tls", "ed25519")
+                        .startswith("vault:v1:"))
         # The control interface is served over TLS too.
         stats = self.sim.control("GET", "stats").json()
         self.assertGreaterEqual(stats["requests"]["transit/sign/tls"], 1)
@@ -313,6 +358,72 @@ class TLSTest(unittest.TestCase):
             with self.assertRaises(requests.exceptions.ConnectionError):
                 session.get("http://127.0.0.1:%d/v1/sys/health"
                             % self.sim.port, timeout=5)
+
+
+class MutualTLSTest(TLSServerCase):
+    """--tls-client-ca: as Vault's listener with
+    tls_require_and_verify_client_cert, a handshake without a certificate
+    from that CA fails, and nothing reaches the API."""
+
+    @classmethod
+    def sim_options(cls, directory):
+        client_ca, client_ca_key = write_ca(directory, "client-ca",
+                                            "client CA")
+        cls.client = make_client_cert(directory, "client", client_ca,
+                                      client_ca_key)
+        other_ca, other_ca_key = make_ca("a CA vaultsim does not know")
+        cls.stranger = make_client_cert(directory, "stranger", other_ca,
+                                        other_ca_key)
+        return {"client_ca": os.path.join(directory, "client-ca.pem"),
+                "client_cert": cls.client}
+
+    def get_health(self, cert=None):
+        """GET sys/health over a fresh connection presenting cert."""
+        with local_session(self.paths["ca.pem"], cert) as session:
+            return session.get(self.sim.url + "/v1/sys/health", timeout=10)
+
+    def api_requests(self):
+        resp = self.sim.control("GET", "stats")
+        self.assertEqual(resp.status_code, 200)
+        return resp.json()["total_requests"]
+
+    def test_hvac_with_a_client_certificate(self):
+        self.assertTrue(mount_and_sign(self.sim.client(), "mtls",
+                                       "ecdsa-p256").startswith("vault:v1:"))
+        self.assertEqual(self.get_health(self.client).status_code, 200)
+
+    def test_no_client_certificate_fails_with_an_alert(self):
+        before = self.api_requests()
+        # TLS 1.3: the client learns of it from the alert, after its
+        # handshake ended, every time (no reset overtakes the alert).
+        for _ in range(5):
+            with self.assertRaisesRegex(requests.exceptions.SSLError,
+                                        "(?i)certificate required"):
+                self.get_health()
+        self.assertEqual(self.api_requests(), before)
+
+    def test_no_client_certificate_fails_the_tls12_handshake(self):
+        context = ssl.create_default_context(cafile=self.paths["ca.pem"])
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        with socket.create_connection(("127.0.0.1", self.sim.port)) as raw:
+            with self.assertRaises(ssl.SSLError):
+                context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+    def test_certificate_from_another_ca_is_refused(self):
+        before = self.api_requests()
+        with self.assertRaises(requests.exceptions.SSLError):
+            self.get_health(self.stranger)
+        self.assertEqual(self.api_requests(), before)
+
+    def test_client_ca_needs_a_server_certificate(self):
+        result = subprocess.run(
+            [VAULTSIM, "--listen", "127.0.0.1:0", "--root-token", "r",
+             "--tls-client-ca", os.path.join(self.dir.name,
+                                             "client-ca.pem")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+            text=True)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--tls-client-ca needs --tls-cert", result.stderr)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from . import fields, framework, system
 
 MAX_BODY = 32 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 30
+LINGER_TIMEOUT = 2
 GARBAGE = b"<html><body>this is not JSON</body></html>\n"
 # Fault modes answered with a fixed status and error, as Vault words them.
 FAULT_ERRORS = {
@@ -67,18 +68,31 @@ class SimServer(ThreadingHTTPServer):
         if self.ssl_context is None:
             super().finish_request(request, client_address)
             return
-        try:
-            request.settimeout(HANDSHAKE_TIMEOUT)
-            tls = self.ssl_context.wrap_socket(request, server_side=True)
-            tls.settimeout(None)
-        except (OSError, ssl.SSLError) as err:
-            self.log("TLS handshake with %s failed: %s"
-                     % (client_address[0], err))
+        tls = self._handshake(request, client_address)
+        if tls is None:
             return
         try:
             self.RequestHandlerClass(tls, client_address, self)
         finally:
             tls.close()
+
+    def _handshake(self, request, client_address):
+        """The TLS socket once the handshake is done, else None."""
+        tls = None
+        try:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            tls = self.ssl_context.wrap_socket(request, server_side=True,
+                                               do_handshake_on_connect=False)
+            tls.do_handshake()
+            tls.settimeout(None)
+            return tls
+        except (OSError, ssl.SSLError) as err:
+            self.log("TLS handshake with %s failed: %s"
+                     % (client_address[0], err))
+            if tls is not None:
+                _linger(tls)
+                tls.close()
+            return None
 
     def handle_error(self, request, client_address):
         # A client that hangs up mid-answer is routine, not a failure.
@@ -284,6 +298,20 @@ class Handler(BaseHTTPRequestHandler):
         # One write per answer; see the module comment.
         self.wfile.write(head + body)
         return status
+
+
+def _linger(sock):
+    """Half-closes, then reads until the client hangs up. In TLS 1.3 a
+    client sends its request before it learns that its certificate was
+    refused; closing with that request unread would send a TCP reset,
+    which can reach the client before the TLS alert that says why."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER_TIMEOUT)
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
 
 
 def _reason(status):
