@@ -116,6 +116,15 @@ vc_status vc_log_configure(const char *setting);
 void vc_log(vc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Checks an address, and the TLS server name when set, with the parser the
+ * client itself uses, and no network: anything the client would refuse at
+ * its first request (not a URL, another scheme, a query or fragment, a user
+ * name or password, a bad server name) is VC_ERR_CONFIG here already.
+ */
+vc_status vc_address_check(const char *address, const char *server_name,
+                           vc_error *err);
+
 /* A client: one per provider instance, shared by all threads. */
 typedef struct vc_client vc_client;
 

@@ -737,6 +737,10 @@ vc_status vp_config_validate(const vc_config *cfg, vc_error *err)
 {
     vc_status rc = check_address(cfg->address, err);
 
+    /* The client's own parser: what it would refuse at the first request
+     * makes loading fail instead. */
+    if (rc == VC_OK)
+        rc = vc_address_check(cfg->address, cfg->tls_server_name, err);
     if (rc == VC_OK)
         rc = check_auth(cfg, err);
     if (rc == VC_OK)

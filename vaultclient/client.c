@@ -131,6 +131,19 @@ err:
     return st;
 }
 
+vc_status vc_address_check(const char *address, const char *server_name,
+                           vc_error *err)
+{
+    char *base_url = NULL, *connect_to = NULL;
+    int https;
+    vc_status st = vc_address_parse(address, server_name, &base_url,
+                                    &connect_to, &https, err);
+
+    free(base_url);
+    free(connect_to);
+    return st;
+}
+
 /* secure_getenv, as for the other settings: a setuid program must not read
  * a token file its caller picked and send it to Vault. */
 static vc_status home_token_path(vc_client *c)

@@ -247,7 +247,7 @@ typedef struct layer_case {
 
 static const layer_case layers[] = {
     {.key = "address",
-     .values = {ADDR "1", ADDR "2", ADDR "3", ADDR "4"},
+     .values = {ADDR "/1", ADDR "/2", ADDR "/3", ADDR "/4"},
      .names = {"VAULT_ADDR", "BAO_ADDR", "AUTHPLANE_VAULT_ADDR"}},
     {.key = "token",
      .values = {"t-cnf", "t-vault", "t-bao", "t-authplane"},
@@ -343,10 +343,10 @@ static void test_bao_over_vault_any_order(void **state)
     vc_config cfg;
     vc_error err;
 
-    put(&fake_env, "BAO_ADDR", ADDR "9");
-    put(&fake_env, "VAULT_ADDR", ADDR "8");
+    put(&fake_env, "BAO_ADDR", ADDR "/9");
+    put(&fake_env, "VAULT_ADDR", ADDR "/8");
     assert_int_equal(load(&cfg, &err), VC_OK);
-    assert_string_equal(cfg.address, ADDR "9");
+    assert_string_equal(cfg.address, ADDR "/9");
     vc_config_clear(&cfg);
 }
 
@@ -625,6 +625,14 @@ static const invalid_case invalid[] = {
      {{"address", "http:///v1"}},
      {{NULL}},
      "names no host"},
+    {"address with a query, refused by the client's parser",
+     {{"address", "https://127.0.0.1:8200/?x=1"}},
+     {{NULL}},
+     "address https://127.0.0.1:8200/?x=1: no query or fragment allowed"},
+    {"server name that is no host name",
+     {{"address", ADDR}, {"tls_server_name", "vault:8200"}},
+     {{NULL}},
+     "tls_server_name vault:8200 is not a host name"},
     {"token and role ID",
      {{"address", ADDR},
       {"token", TOKEN},
